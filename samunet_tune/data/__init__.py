@@ -1,0 +1,1 @@
+"""Data: dataset plugins, prompt simulation, transforms."""
