@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from samunet_tune.lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -27,11 +29,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from samunet_tune.modeling.sam_unet import SamUNet
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'samunet_tune' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -1,0 +1,1 @@
+"""Tests of samunet_tune.data and the built-in dataset plugins."""
