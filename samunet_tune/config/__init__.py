@@ -54,6 +54,7 @@ __all__ = [
     "parse_override",
     "parse_recipe",
     "parse_value",
+    "parse_yaml",
     "resolve_component",
     "shipped_recipes",
     "validate",
