@@ -96,8 +96,8 @@ def load_state_dict_strict(model: nn.Module, path: str | Path, device: str = "cp
     model.load_state_dict(state, strict=True)
 
 
-def check_state_dict_matches(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
-    expected = model.state_dict()
+def describe_mismatch(expected: dict[str, torch.Tensor], state: dict[str, torch.Tensor]) -> str | None:
+    """'missing: ...; unexpected: ...; wrong shape: ...' between two state dicts, or None if they fit."""
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     mis_shaped = sorted(
@@ -105,13 +105,18 @@ def check_state_dict_matches(model: nn.Module, state: dict[str, torch.Tensor], s
         for key in set(state) & set(expected)
         if state[key].shape != expected[key].shape
     )
-    if missing or unexpected or mis_shaped:
-        parts = []
-        for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", mis_shaped)):
-            if keys:
-                shown = ", ".join(keys[:8]) + (f", ... ({len(keys)} in all)" if len(keys) > 8 else "")
-                parts.append(f"{label}: {shown}")
+    parts = []
+    for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", mis_shaped)):
+        if keys:
+            shown = ", ".join(keys[:8]) + (f", ... ({len(keys)} in all)" if len(keys) > 8 else "")
+            parts.append(f"{label}: {shown}")
+    return "; ".join(parts) or None
+
+
+def check_state_dict_matches(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
+    mismatch = describe_mismatch(model.state_dict(), state)
+    if mismatch:
         raise WeightsError(
-            f"{source} does not match the model architecture ({'; '.join(parts)}). "
+            f"{source} does not match the model architecture ({mismatch}). "
             "Check that config.json belongs to these weights."
         )
