@@ -171,16 +171,21 @@ class SamUNet(
             multi_scale_features=selected.multi_scale,
         )
 
-    def forward(self, images: torch.Tensor, prompts: Prompts) -> torch.Tensor:
+    def forward(self, images: "torch.Tensor | ImageEncoding", prompts: Prompts) -> torch.Tensor:
         """Training forward (with gradients, unlike segment-anything's `Sam.forward`).
 
         Args:
-            images: (B, 3, S, S) normalised images (see `samunet_tune.modeling.transforms`).
+            images: (B, 3, S, S) normalised images (see `samunet_tune.modeling.transforms`), or
+                an ImageEncoding computed earlier (the feature cache passes those, through the
+                same forward so DDP and peft wrappers see a normal call).
             prompts: N prompts, any number per image, in the model frame.
 
         Returns:
             (N, 1, S/4, S/4) mask logits.
         """
+        if isinstance(images, ImageEncoding):
+            return self.decode(images, prompts)
+        prompts.resolve_image_index(images.shape[0])  # fail before the expensive encoder
         return self.decode(self.encode_image(images), prompts)
 
     # hub ----------------------------------------------------------------------------------
@@ -191,6 +196,11 @@ class SamUNet(
         Every tensor must match: a missing or unexpected key is an error, not a partial load.
         """
         folder = Path(pretrained_model_name_or_path)
+        if folder.is_dir() and (folder / "adapter_config.json").is_file():
+            raise ValueError(
+                f"{folder} holds LoRA adapter files, not a full model: load it onto its base model with "
+                "samunet_tune.strategies.load_lora_adapter(base_model, folder), or merge it first"
+            )
         if folder.is_dir() and not (folder / "config.json").is_file():
             raise FileNotFoundError(
                 f"{folder / 'config.json'} is missing: {folder} is not a save_pretrained folder "

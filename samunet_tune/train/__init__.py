@@ -1,0 +1,1 @@
+"""Training: the recipe schema, losses, the accelerate loop, checkpoints, logs, feature cache."""
