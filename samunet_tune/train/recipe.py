@@ -59,6 +59,7 @@ class TrainSection:
     scheduler_interval: Literal["epoch", "step"] = "epoch"
     feature_cache: Literal["off", "memory", "disk"] = "off"
     cpu: bool = False
+    sync_batchnorm: bool = True
 
 
 @dataclass
@@ -80,6 +81,7 @@ class LoggingSection:
     every_n_steps: int = 1
     tensorboard: bool = True
     progress_bar: bool = True
+    sample_ids: bool = False
 
 
 @dataclass

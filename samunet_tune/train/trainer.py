@@ -47,7 +47,7 @@ class Trainer:
     # set-up -------------------------------------------------------------------------------
     def _setup(self) -> None:
         from accelerate import Accelerator
-        from accelerate.utils import DataLoaderConfiguration, set_seed
+        from accelerate.utils import DataLoaderConfiguration, DistributedDataParallelKwargs, set_seed
 
         from samunet_tune.strategies import build_strategy
 
@@ -55,12 +55,23 @@ class Trainer:
         self.accelerator = accelerator = Accelerator(
             gradient_accumulation_steps=settings.train.gradient_accumulation_steps,
             mixed_precision=settings.train.mixed_precision,
-            cpu=settings.train.cpu,
+            # On a machine without CUDA, `accelerate launch --multi_gpu` only becomes gloo
+            # processes (MULTI_CPU) when the Accelerator is told it runs on the CPU.
+            cpu=settings.train.cpu or not torch.cuda.is_available(),
             dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True),
             step_scheduler_with_optimizer=False,
+            # Box-only prompts leave some prompt-encoder weights (point and mask embeddings)
+            # without gradients; DDP must be told, or it waits for them forever.
+            kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
         )
         set_seed(settings.seed)
         model = build_model_for_recipe(settings.model)
+        if accelerator.num_processes > 1 and settings.train.sync_batchnorm:
+            if accelerator.device.type == "cuda":
+                # The reference trains with DDP + SyncBatchNorm; state-dict keys stay the same.
+                model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+            elif accelerator.is_main_process:
+                print("note: SyncBatchNorm needs GPUs; on CPU processes each BatchNorm uses its own batch")
         self.image_size = model.config.image_size
         self.strategy = build_strategy(settings.strategy.name, **settings.strategy.options)
         module = self.strategy.apply(model)
@@ -152,6 +163,7 @@ class Trainer:
         steps_per_epoch = math.ceil(len(self.train_loader) / settings.train.gradient_accumulation_steps)
         max_steps = settings.max_steps or steps_per_epoch * settings.train.epochs
         log = ScalarLog(self.output_dir / "logs", settings.logging.tensorboard) if accelerator.is_main_process else None
+        sample_log = self._sample_log()
         progress = self._progress(max_steps, state.global_step)
         history: list[dict] = []
         started = time.time()
@@ -174,6 +186,8 @@ class Trainer:
                         self.optimizer.step()
                         self.optimizer.zero_grad()
                     running.append(loss.detach())
+                    if sample_log is not None:
+                        sample_log.write(f"{state.epoch}\t{state.global_step}\t{' '.join(batch['sample_ids'])}\n")
                     state.batches_in_epoch += 1
                     if not accelerator.sync_gradients:
                         continue
@@ -212,11 +226,22 @@ class Trainer:
         finally:
             if progress is not None:
                 progress.close()
+            if sample_log is not None:
+                sample_log.close()
         self._save(state)
         metrics = self._finish(state, history, time.time() - started)
         if log:
             log.close()
         return metrics
+
+    def _sample_log(self):
+        """logs/samples-rank<R>.tsv: epoch, step, sample ids of each batch this process trained on
+        (to audit data order, sharding and resume); off unless logging.sample_ids is set."""
+        if not self.settings.logging.sample_ids:
+            return None
+        folder = self.output_dir / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        return open(folder / f"samples-rank{self.accelerator.process_index}.tsv", "a")
 
     def _progress(self, total: int, initial: int):
         if not (self.accelerator.is_main_process and self.settings.logging.progress_bar):
