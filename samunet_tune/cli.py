@@ -10,6 +10,9 @@ import click
 SUBCOMMANDS = {
     "convert": "samunet_tune.convert.cli:convert_group",
     "data": "samunet_tune.data.cli:data_group",
+    "eval": "samunet_tune.eval.cli:eval_command",
+    "plot": "samunet_tune.eval.cli:plot_command",
+    "predict": "samunet_tune.inference.cli:predict_command",
     "train": "samunet_tune.train.cli:train_command",
 }
 

@@ -297,8 +297,23 @@ class Trainer:
         return patience is not None and state.evaluations_without_improvement >= patience
 
     def _base_model_ref(self) -> str | None:
+        """What adapters are applied onto: the pretrained folder or Hub id. None for random
+        initial weights, which nobody could rebuild from a name."""
+        from samunet_tune.modeling.builders import MODELS
+
         pretrained = self.settings.model.pretrained
-        return pretrained if pretrained not in (None, "hub") else self.settings.model.name
+        if pretrained == "hub":
+            return MODELS.get(self.settings.model.name).pretrained.hf_hub_id
+        return pretrained
+
+    def _plot(self) -> None:
+        """logs/plots/*.png (loss, validation Dice) for people to look at; never fails a run."""
+        from samunet_tune.eval.plots import plot_run
+
+        try:
+            plot_run(self.output_dir)
+        except Exception as error:  # a plotting problem must not lose a finished training run
+            print(f"warning: could not write plots: {error!r}")
 
     def _finish(self, state: checkpoints.TrainerState, history: list[dict], seconds: float) -> dict:
         accelerator = self.accelerator
@@ -320,6 +335,7 @@ class Trainer:
         if accelerator.is_main_process:
             self.strategy.save_final(self.unwrapped, self.output_dir / "final", self._base_model_ref())
             (self.output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+            self._plot()
             print(f"done: {state.global_step} steps in {seconds:.1f}s -> {self.output_dir}")
         accelerator.wait_for_everyone()
         return metrics
