@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 CONV_BRANCH_CHOICES = ("resnet10", "resnet18", "resnet34", "resnet50")
+VIT_ATTENTION_CHOICES = ("sdpa", "reference")
 
 
 @dataclass
@@ -23,6 +24,8 @@ class SamUNetConfig:
         mask_in_chans: hidden channels of the prompt encoder's mask downscaling.
         decoder_depth, decoder_num_heads, decoder_mlp_dim: the two-way transformer.
         feature_dim: channels of the S/4 multi-scale feature the mask is read from (32).
+        vit_attention: how the ViT computes attention, same weights either way: "sdpa" (fused
+            scaled_dot_product_attention, faster; see BENCHMARKS.md) or "reference" (segment-anything's).
     """
 
     image_size: int = 256
@@ -40,6 +43,7 @@ class SamUNetConfig:
     decoder_num_heads: int = 8
     decoder_mlp_dim: int = 2048
     feature_dim: int = 32
+    vit_attention: str = "sdpa"
 
     def __post_init__(self) -> None:
         self.vit_global_attn_indexes = [int(i) for i in self.vit_global_attn_indexes]
@@ -58,6 +62,8 @@ class SamUNetConfig:
                 f"vit_global_attn_indexes={self.vit_global_attn_indexes} must be increasing block "
                 f"indexes below vit_depth={self.vit_depth}"
             )
+        if self.vit_attention not in VIT_ATTENTION_CHOICES:
+            problems.append(f"vit_attention={self.vit_attention!r} is not one of {VIT_ATTENTION_CHOICES}")
         if self.conv_branch not in CONV_BRANCH_CHOICES:
             problems.append(f"conv_branch={self.conv_branch!r} is not one of {CONV_BRANCH_CHOICES}")
         if self.vit_embed_dim % self.vit_num_heads or self.prompt_embed_dim % self.decoder_num_heads:

@@ -21,12 +21,14 @@ from huggingface_hub import PyTorchModelHubMixin
 from segment_anything.modeling import ImageEncoderViT, PromptEncoder, TwoWayTransformer
 from torch import nn
 
+from samunet_tune.modeling.attention import set_attention_backend
 from samunet_tune.modeling.config import SamUNetConfig
 from samunet_tune.modeling.conv_branch import ConvBranch
 from samunet_tune.modeling.fusion import FeatureBridge, FusionAdapter, NeckUpsampler
 from samunet_tune.modeling.mask_decoder import MaskDecoder
+from samunet_tune.modeling.memory import run_checkpointed
 from samunet_tune.modeling.prompts import Prompts
-from samunet_tune.modeling.weights_io import hub_errors_explained, load_state_dict_strict, resolve_weights_file
+from samunet_tune.modeling.weights_io import hub_model_folder, load_state_dict_strict, resolve_weights_file
 
 MODEL_CARD_TEMPLATE = """---
 {{ card_data }}
@@ -105,6 +107,8 @@ class SamUNet(
             window_size=config.vit_window_size,
             global_attn_indexes=tuple(config.vit_global_attn_indexes),
         )
+        set_attention_backend(self.image_encoder, config.vit_attention)  # same weights either way
+        self.activation_checkpointing = False  # samunet_tune.modeling.memory.set_activation_checkpointing
         self.conv_branch = ConvBranch(config.conv_branch)
         self.fusion = nn.ModuleList(
             FusionAdapter(stage, channels, config.vit_embed_dim)
@@ -146,7 +150,7 @@ class SamUNet(
             if index in global_blocks:
                 stage = global_blocks.index(index)
                 tokens = tokens + self.fusion[stage](conv_features[stage]).permute(0, 2, 3, 1)
-            tokens = block(tokens)
+            tokens = run_checkpointed(block, tokens) if self.activation_checkpointing else block(tokens)
             if index in global_blocks[:3]:
                 bridged = self.bridges[global_blocks.index(index)](tokens.permute(0, 3, 1, 2))
                 multi_scale = bridged if multi_scale is None else multi_scale + bridged
@@ -190,24 +194,47 @@ class SamUNet(
 
     # hub ----------------------------------------------------------------------------------
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path: str | Path, **kwargs: Any) -> "SamUNet":
+    def from_pretrained(
+        cls,
+        pretrained_model_name_or_path: str | Path,
+        *,
+        revision: str | None = None,
+        cache_dir: str | Path | None = None,
+        force_download: bool = False,
+        local_files_only: bool = False,
+        token: str | bool | None = None,
+        **kwargs: Any,
+    ) -> "SamUNet":
         """Load a `save_pretrained` folder or a Hub repo id, strictly, in eval mode.
 
         Every tensor must match: a missing or unexpected key is an error, not a partial load.
+        A repo id (`revision`: branch, tag or commit) is read from the Hugging Face cache when
+        HF_HUB_OFFLINE is set; with no cached copy, or no network, a HubUnavailableError says so
+        at once. LoRA adapters (folders or repos) load with `samunet_tune.hub.load_pretrained`.
         """
         folder = Path(pretrained_model_name_or_path)
-        if folder.is_dir() and (folder / "adapter_config.json").is_file():
-            raise ValueError(
-                f"{folder} holds LoRA adapter files, not a full model: load it onto its base model with "
-                "samunet_tune.strategies.load_lora_adapter(base_model, folder), or merge it first"
+        if not folder.is_dir():
+            folder = hub_model_folder(
+                str(pretrained_model_name_or_path),
+                revision=revision,
+                cache_dir=cache_dir,
+                force_download=force_download,
+                local_files_only=local_files_only,
+                token=token,
             )
-        if folder.is_dir() and not (folder / "config.json").is_file():
+        if (folder / "adapter_config.json").is_file():
+            raise ValueError(
+                f"{pretrained_model_name_or_path} holds LoRA adapter files, not a full model: load it with its "
+                f"base model by samunet_tune.hub.load_pretrained({str(pretrained_model_name_or_path)!r}), "
+                "or merge it first"
+            )
+        if not (folder / "config.json").is_file():
             raise FileNotFoundError(
                 f"{folder / 'config.json'} is missing: {folder} is not a save_pretrained folder "
                 "(it needs config.json and model.safetensors)"
             )
-        with hub_errors_explained(str(pretrained_model_name_or_path)):
-            return super().from_pretrained(pretrained_model_name_or_path, **kwargs)
+        # A local folder from here on: the mixin reads config.json, _from_pretrained the weights.
+        return super().from_pretrained(folder, **kwargs)
 
     @classmethod
     def _from_pretrained(

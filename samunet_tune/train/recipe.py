@@ -60,6 +60,9 @@ class TrainSection:
     feature_cache: Literal["off", "memory", "disk"] = "off"
     cpu: bool = False
     sync_batchnorm: bool = True
+    activation_checkpointing: bool = False
+    channels_last: bool = False
+    compile: bool = False
 
 
 @dataclass

@@ -49,6 +49,7 @@ class Trainer:
         from accelerate import Accelerator
         from accelerate.utils import DataLoaderConfiguration, DistributedDataParallelKwargs, set_seed
 
+        from samunet_tune.modeling.memory import set_activation_checkpointing, set_channels_last
         from samunet_tune.strategies import build_strategy
 
         settings = self.settings
@@ -63,6 +64,7 @@ class Trainer:
             # Box-only prompts leave some prompt-encoder weights (point and mask embeddings)
             # without gradients; DDP must be told, or it waits for them forever.
             kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+            dynamo_backend="inductor" if settings.train.compile else "no",
         )
         set_seed(settings.seed)
         model = build_model_for_recipe(settings.model)
@@ -75,6 +77,9 @@ class Trainer:
         self.image_size = model.config.image_size
         self.strategy = build_strategy(settings.strategy.name, **settings.strategy.options)
         module = self.strategy.apply(model)
+        # Memory savers (BENCHMARKS.md P5): recompute ViT blocks in backward; NHWC conv branch.
+        set_activation_checkpointing(module, settings.train.activation_checkpointing)
+        set_channels_last(module, settings.train.channels_last)
         if accelerator.is_main_process:
             print(self.strategy.parameter_table(module))
 
@@ -85,6 +90,8 @@ class Trainer:
             shuffle=True,
             collate_fn=train_set.collate,
             num_workers=settings.data.num_workers,
+            persistent_workers=settings.data.num_workers > 0,
+            pin_memory=torch.cuda.is_available(),
             generator=torch.Generator().manual_seed(settings.seed),
         )
         self.train_set = train_set

@@ -105,3 +105,10 @@ def test_bf16_on_cpu_runs(recipe_in):
 def test_gradient_accumulation_counts_optimizer_steps(recipe_in):
     metrics, _ = run(recipe_in(train={"epochs": 50, "gradient_accumulation_steps": 2}, max_steps=3))
     assert metrics["global_step"] == 3
+
+
+def test_memory_switches_train_to_the_same_losses(recipe_in, tmp_path):
+    run(recipe_in(output_dir=str(tmp_path / "plain"), max_steps=3))
+    run(recipe_in(output_dir=str(tmp_path / "saver"), max_steps=3,
+                  train={"epochs": 50, "activation_checkpointing": True, "channels_last": True}))
+    torch.testing.assert_close(torch.tensor(losses_of(tmp_path / "saver")), torch.tensor(losses_of(tmp_path / "plain")), rtol=1e-4, atol=1e-5)
