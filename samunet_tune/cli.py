@@ -13,6 +13,7 @@ SUBCOMMANDS = {
     "eval": "samunet_tune.eval.cli:eval_command",
     "plot": "samunet_tune.eval.cli:plot_command",
     "predict": "samunet_tune.inference.cli:predict_command",
+    "push": "samunet_tune.hub.cli:push_command",
     "train": "samunet_tune.train.cli:train_command",
 }
 

@@ -104,8 +104,12 @@ def load_model_for_inference(
     source = resolve_model_folder(spec, checkpoint)
     if isinstance(source, Path) and (source / ADAPTER_CONFIG).is_file():
         model = _load_adapter(source, base_model)
-    else:
+    elif isinstance(source, Path):
         model = SamUNet.from_pretrained(str(source))
+    else:  # a Hub id: a full model or an adapter repo, which samunet_tune.hub tells apart
+        from samunet_tune.hub import load_pretrained
+
+        model = load_pretrained(source, base_model=base_model, merge=True)
     model.requires_grad_(False)
     return model.to(device).eval()
 
