@@ -3,7 +3,7 @@
 Dataset plugins live in the registry `DATASETS`. Built-ins (in the top-level ``plugins/``
 folder, installed as ``samunet_tune.plugins``) are registered lazily, so nibabel, pydicom and
 ``datasets`` are imported only when their plugin is used; third-party packages join through the
-``samunet_tune.datasets`` entry-point group (see docs/writing-a-dataset-plugin.md).
+``samunet_tune.datasets`` entry-point group (see "Write a dataset plugin" in CONTRIBUTING.md).
 
     >>> from samunet_tune.data import build_dataset
     >>> dataset = build_dataset("kvasir-seg", root="../shared/data/kvasir-seg-mini")
