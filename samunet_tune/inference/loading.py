@@ -115,7 +115,7 @@ def load_model_for_inference(
 
 
 def _load_adapter(folder: Path, base_model: str | Path | None) -> SamUNet:
-    from samunet_tune.strategies import load_lora_adapter, merge_lora
+    from samunet_tune.hub import load_pretrained
 
     try:
         recorded = json.loads((folder / ADAPTER_CONFIG).read_text()).get("base_model_name_or_path")
@@ -128,11 +128,13 @@ def _load_adapter(folder: Path, base_model: str | Path | None) -> SamUNet:
             "with --base-model (a save_pretrained folder, a Hub id or a registered model name)"
         )
     base = _load_base(str(name), folder, given=base_model is not None)
-    return merge_lora(load_lora_adapter(base, folder))
+    return load_pretrained(folder, base_model=base, merge=True)
 
 
 def _load_base(name: str, adapter_folder: Path, given: bool) -> SamUNet:
-    from samunet_tune.modeling.builders import create_model, list_models
+    """The adapter's base, by samunet_tune.hub's rules, plus paths relative to the adapter."""
+    from samunet_tune.hub.loading import load_base_model
+    from samunet_tune.modeling.builders import list_models
 
     where = "--base-model" if given else f"base_model_name_or_path in {adapter_folder / ADAPTER_CONFIG}"
     # A relative base path may have been written from another working directory: also try it
@@ -140,14 +142,15 @@ def _load_base(name: str, adapter_folder: Path, given: bool) -> SamUNet:
     for candidate in (Path(name), adapter_folder / name, adapter_folder.parent / name):
         if candidate.is_dir():
             return load_model_for_inference(candidate)
-    if name in list_models():
-        try:
-            return create_model(name, pretrained=True)
-        except ValueError as error:
-            raise ModelLoadError(
-                f"{where} is the model name {name!r}, which has no published weights to adapt ({error}). "
-                "Pass --base-model with the save_pretrained folder the adapter was trained on"
-            ) from error
-    if _looks_like_path(name):
+    registered = name in list_models()
+    if not registered and _looks_like_path(name):
         raise FileNotFoundError(f"{where} is {name!r}, which does not exist; pass --base-model with the base folder")
-    return SamUNet.from_pretrained(name)
+    try:
+        return load_base_model(name)
+    except ValueError as error:
+        if not registered:
+            raise
+        raise ModelLoadError(
+            f"{where} is the model name {name!r}, which has no published weights to adapt ({error}). "
+            "Pass --base-model with the save_pretrained folder the adapter was trained on"
+        ) from error

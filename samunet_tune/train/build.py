@@ -53,20 +53,8 @@ def build_datasets(settings: TrainRecipe, image_size: int):
     if data.val is not None:
         val = build_plugin_dataset(data.val)
         if data.val_max_samples is not None and len(val) > data.val_max_samples:
-            val = _Subset(val, data.val_max_samples)
+            from torch.utils.data import Subset
+
+            val = Subset(val, range(data.val_max_samples))  # the validation budget: first n samples
     return train, val
 
-
-class _Subset:
-    """The first n samples of a dataset (validation budget)."""
-
-    def __init__(self, dataset, count: int) -> None:
-        self.dataset, self.count = dataset, count
-
-    def __len__(self) -> int:
-        return self.count
-
-    def __getitem__(self, index: int):
-        if not 0 <= index < self.count:
-            raise IndexError(index)
-        return self.dataset[index]

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from samunet_tune.config import Recipe, dump_config, instantiate
 from samunet_tune.modeling.prompts import Prompts
+from samunet_tune.strategies.parts import base_samunet
 from samunet_tune.train import checkpoints
 from samunet_tune.train.build import build_datasets, build_model_for_recipe
 from samunet_tune.train.evaluation import validate_masks
@@ -131,20 +132,11 @@ class Trainer:
         for frozen in self.strategy.frozen_eval_modules(self.unwrapped):
             frozen.eval()
 
-    def _samunet(self):
-        """The SamUNet inside whatever wraps it (DDP, peft)."""
-        from samunet_tune.modeling.sam_unet import SamUNet
-
-        for candidate in self.unwrapped.modules():
-            if isinstance(candidate, SamUNet):
-                return candidate
-        raise TypeError("no SamUNet inside the trained module")
-
     # one step -----------------------------------------------------------------------------
     def _loss(self, batch: dict) -> torch.Tensor:
         images = batch["images"]
         if self.feature_cache is not None:
-            images = self.feature_cache.encode(self._samunet().encode_image, images, batch["sample_ids"])
+            images = self.feature_cache.encode(base_samunet(self.module).encode_image, images, batch["sample_ids"])
         logits = self.module(images, batch_prompts(batch))
         logits = F.interpolate(logits.float(), size=(self.image_size, self.image_size), mode="bilinear", align_corners=False)
         return self.loss_fn(logits[:, 0], batch["masks"].float())
